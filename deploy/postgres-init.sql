@@ -1,0 +1,1 @@
+CREATE DATABASE jiesu_dispatch OWNER jiesu;
