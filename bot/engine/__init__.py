@@ -1,0 +1,1 @@
+"""The dialogue engine: domain, tracker of Rasa-compatible events, rules, forms and the processor."""
