@@ -1,0 +1,1 @@
+"""Understanding without any LLM: normalise → jieba → n-grams → linear models; regex and lookup entities."""
