@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from dispatch import units as unit_tree
 from dispatch.lifecycle import OPEN_STATUSES, STATUS_LABELS
@@ -105,9 +106,27 @@ class NewTicket:
         return str(value) if value else None
 
 
+# PostgreSQL numbers each day's tickets from a sequence of its own: nextval takes no lock that
+# lasts until the commit (a counter row would, serialising every concurrent insert on it), at the
+# price of a gap when an insert then fails (a retried key). SQLite has one writer anyway and keeps
+# the gap-free counter table.
+_day_sequences: set[tuple[str, str]] = set()
+
+
+async def _ensure_day_sequence(database: Database, day: str) -> None:
+    if (database.url, day) in _day_sequences:
+        return
+    statement = text(f"CREATE SEQUENCE IF NOT EXISTS ticket_no_{int(day)} MAXVALUE 99999")
+    with contextlib.suppress(DBAPIError):  # two processes created it at once: it exists now
+        await database.write(lambda conn: conn.execute(statement))
+    _day_sequences.add((database.url, day))
+
+
 def _next_number(conn: Connection, day: str) -> int:
-    """The day's next sequence number, atomically (an upsert that increments and returns)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    """The day's next sequence number, atomically."""
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(text(f"SELECT nextval('ticket_no_{int(day)}')")).scalar_one())
+    dialect = sqlite
     stmt = (
         dialect.insert(ticket_sequences)
         .values(day=day, last=1)
@@ -191,23 +210,23 @@ def _same_problem(conn: Connection, ticket: NewTicket, now: datetime, window: ti
     return None
 
 
+def unit_links(conn: Connection, names: list[str]) -> list[tuple[int, str]]:
+    """(unit id, role) for the ticket's units: the first is 主办 (main), the others 协办 (assist)."""
+    links: list[tuple[int, str]] = []
+    for name in names:
+        unit_id = unit_tree.find_or_create(conn, name)
+        if all(unit_id != seen for seen, _ in links):
+            links.append((unit_id, "assist" if links else "main"))
+    return links
+
+
 def assign_units(conn: Connection, ticket_id: str, names: list[str]) -> int | None:
     """Links the ticket to its units (the first is 主办, the others 协办); the main unit's id."""
     conn.execute(ticket_units.delete().where(ticket_units.c.ticket_id == ticket_id))
-    main: int | None = None
-    seen: set[int] = set()
-    for i, name in enumerate(names):
-        unit_id = unit_tree.find_or_create(conn, name)
-        if unit_id in seen:
-            continue
-        seen.add(unit_id)
-        main = unit_id if i == 0 else main
-        conn.execute(
-            ticket_units.insert().values(
-                ticket_id=ticket_id, unit_id=unit_id, role="main" if i == 0 else "assist"
-            )
-        )
-    return main
+    links = unit_links(conn, names)
+    for unit_id, role in links:
+        conn.execute(ticket_units.insert().values(ticket_id=ticket_id, unit_id=unit_id, role=role))
+    return links[0][0] if links else None
 
 
 async def create_ticket(
@@ -227,8 +246,11 @@ async def create_ticket(
     tier = str((ticket.decision or {}).get("tier") or DEFAULT_TIER)
     deadline = deadline_for(tier, now)
 
+    day = now.astimezone(BEIJING).strftime("%Y%m%d")
+    if not database.is_sqlite:
+        await _ensure_day_sequence(database, day)
+
     def insert(conn: Connection) -> Any:
-        day = now.astimezone(BEIJING).strftime("%Y%m%d")
         ticket_id = f"{day}{_next_number(conn, day):05d}"
         names = [str(u) for u in (ticket.decision or {}).get("units") or []]
         same = _same_problem(conn, ticket, now, duplicate_window)
@@ -265,10 +287,13 @@ async def create_ticket(
             "tracked": 0,
             "nlu": ticket.nlu,
         }
+        links = unit_links(conn, names)
+        row["unit_id"] = links[0][0] if links else None
         conn.execute(_INSERT_TICKET, row)
-        if names:
-            row["unit_id"] = assign_units(conn, ticket_id, names)
-            conn.execute(tickets.update().where(tickets.c.id == ticket_id).values(unit_id=row["unit_id"]))
+        if links:
+            conn.execute(
+                _INSERT_LINK, [{"ticket_id": ticket_id, "unit_id": u, "role": role} for u, role in links]
+            )
         events = [event(ticket_id, now, "bot", "created", "pending", None)]
         if same is not None:
             events.append(
@@ -298,6 +323,7 @@ class _Row:
 
 _INSERT_TICKET = tickets.insert()
 _INSERT_EVENT = ticket_events.insert()
+_INSERT_LINK = ticket_units.insert()
 
 
 def owns(row: Any, sender_id: str | None, phone_last4: str | None) -> bool:
