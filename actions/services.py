@@ -23,6 +23,20 @@ class TicketBackend(Protocol):
         self, ticket_id: str, *, sender_id: str | None = None, phone_last4: str | None = None
     ) -> dict[str, Any] | None: ...
 
+    async def rate_ticket(
+        self,
+        ticket_id: str,
+        rating: str,
+        *,
+        comment: str | None = None,
+        sender_id: str | None = None,
+        phone_last4: str | None = None,
+    ) -> dict[str, Any] | None: ...
+
+    async def comment_ticket(
+        self, ticket_id: str, comment: str, *, sender_id: str | None = None, phone_last4: str | None = None
+    ) -> bool: ...
+
 
 class AddressResolving(Protocol):
     def resolve(self, text: str) -> Any: ...

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from actions import services as action_services
+from bot.callbacks import CallbackRelay
 from bot.channels.rest import RestChannel
 from bot.channels.web import WebChannel, WebConnections
 from bot.engine.domain import Domain
@@ -35,6 +36,7 @@ processor_key = web.AppKey("processor", MessageProcessor)
 connections_key = web.AppKey("connections", WebConnections)
 relay_key = web.AppKey("relay", OutboxRelay)
 outbox_key = web.AppKey("outbox", Outbox)
+callbacks_key = web.AppKey("callbacks", CallbackRelay)
 
 UnderstandingFactory = Callable[[Settings], Understanding]
 BackendFactory = Callable[[Settings], Any]
@@ -133,7 +135,16 @@ def create_app(
         relay = OutboxRelay(outbox, ticket_backend, notify, interval=relay_interval)
         app[relay_key] = relay
         relay.start()
+
+        async def ask(sender_id: str, text: str, buttons: list[dict[str, Any]]) -> None:
+            await processor.push(sender_id, text, buttons)
+            await push.send(sender_id, {"type": "bot", "text": text, "buttons": buttons})
+
+        callbacks = CallbackRelay(ticket_backend, ask, interval=settings.callback_interval_seconds)
+        app[callbacks_key] = callbacks
+        callbacks.start()
         yield
+        await callbacks.stop()
         await relay.stop()
         await push.close()
         await connections.close_all()

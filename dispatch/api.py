@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from dispatch import queries, stats
+from dispatch import callbacks, queries, stats
 from dispatch.handling import ACTIONS, act
 from dispatch.keys import clock_key, config_key, database_key
 from dispatch.schema import ticket_units
@@ -115,6 +115,42 @@ async def rate_ticket(request: web.Request) -> web.Response:
     return web.json_response(ticket)
 
 
+@require("bot")
+async def due_callbacks(request: web.Request) -> web.Response:
+    """Resolved tickets whose citizens the bot should ask for a rating (回访)."""
+    try:
+        limit = max(1, min(200, int(request.query.get("limit", "50"))))
+    except ValueError as exc:
+        raise TicketInputError("bad_limit", "limit 应为1到200的整数") from exc
+    return web.json_response({"tickets": await callbacks.due(request.app[database_key], limit)})
+
+
+@require("bot")
+async def mark_callback(request: web.Request) -> web.Response:
+    first = await callbacks.mark_asked(
+        request.app[database_key], _ticket_id(request), request.app[clock_key]()
+    )
+    return web.json_response({"recorded": first})
+
+
+@require("bot")
+async def comment_ticket(request: web.Request) -> web.Response:
+    """A citizen's comment on their own ticket, relayed by the bot."""
+    body = await _json(request)
+    comment = body.get("comment")
+    if not isinstance(comment, str):
+        raise TicketInputError("missing_field", "缺少必填字段 comment")
+    await callbacks.add_comment(
+        request.app[database_key],
+        _ticket_id(request),
+        comment,
+        request.app[clock_key](),
+        sender_id=body.get("sender_id") if isinstance(body.get("sender_id"), str) else None,
+        phone_last4=body.get("phone_last4") if isinstance(body.get("phone_last4"), str) else None,
+    )
+    return web.json_response({"recorded": True}, status=201)
+
+
 @require(*STAFF)
 async def ticket_action(request: web.Request) -> web.Response:
     action = request.match_info["action"]
@@ -192,6 +228,9 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/tickets", post_ticket)
     app.router.add_get("/api/tickets/{ticket_id}", read_ticket)
     app.router.add_post("/api/tickets/{ticket_id}/rating", rate_ticket)
+    app.router.add_post("/api/tickets/{ticket_id}/callback", mark_callback)
+    app.router.add_post("/api/tickets/{ticket_id}/comments", comment_ticket)
+    app.router.add_get("/api/callbacks", due_callbacks)
     app.router.add_post("/api/tickets/{ticket_id}/actions/{action}", ticket_action)
     app.router.add_get("/api/units", list_units)
     app.router.add_get("/api/units/{unit_id}/tickets", list_unit_tickets)

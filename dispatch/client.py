@@ -86,6 +86,32 @@ class DispatchClient:
         result: dict[str, Any] = body
         return result
 
+    async def due_callbacks(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Resolved tickets whose citizens are to be asked for a rating (回访)."""
+        status, body = await self._request("GET", "/api/callbacks", params={"limit": str(limit)})
+        if status >= 400:
+            raise DispatchRejected(status, str(body.get("error")), str(body.get("message")))
+        return list(body.get("tickets") or [])
+
+    async def mark_callback(self, ticket_id: str) -> bool:
+        """Records that the citizen is being asked; False if someone recorded it first."""
+        status, body = await self._request("POST", f"/api/tickets/{ticket_id}/callback")
+        if status >= 400:
+            raise DispatchRejected(status, str(body.get("error")), str(body.get("message")))
+        return bool(body.get("recorded"))
+
+    async def comment_ticket(
+        self, ticket_id: str, comment: str, *, sender_id: str | None = None, phone_last4: str | None = None
+    ) -> bool:
+        """The citizen's comment on their ticket; False if they do not own it."""
+        payload = {"comment": comment, "sender_id": sender_id, "phone_last4": phone_last4}
+        status, body = await self._request("POST", f"/api/tickets/{ticket_id}/comments", json=payload)
+        if status == 404:
+            return False
+        if status >= 400:
+            raise DispatchRejected(status, str(body.get("error")), str(body.get("message")))
+        return True
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

@@ -134,6 +134,45 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _json(_ref("Ticket"), "评价后的工单"), "404": _ERR, "409": _ERR},
                 }
             },
+            "/api/callbacks": {
+                "get": {
+                    "summary": "待回访的已办结工单（机器人轮询）",
+                    "security": [{"service": []}],
+                    "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                    "responses": {"200": {"description": "{tickets: [...]}"}, "400": _ERR},
+                }
+            },
+            "/api/tickets/{ticket_id}/callback": {
+                "post": {
+                    "summary": "记录已向市民发出回访（重复调用无副作用）",
+                    "security": [{"service": []}],
+                    "parameters": [_ID],
+                    "responses": {"200": {"description": "{recorded: bool}"}, "404": _ERR},
+                }
+            },
+            "/api/tickets/{ticket_id}/comments": {
+                "post": {
+                    "summary": "市民对本人工单的意见（由机器人转交）",
+                    "security": [{"service": []}],
+                    "parameters": [_ID],
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["comment"],
+                                    "properties": {
+                                        "comment": {"type": "string"},
+                                        "sender_id": {"type": "string"},
+                                        "phone_last4": {"type": "string"},
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {"201": {"description": "{recorded: true}"}, "404": _ERR},
+                }
+            },
             "/api/tickets/{ticket_id}/actions/{action}": {
                 "post": {
                     "summary": "工单操作（状态机）：" + "、".join(a for a in ACTIONS if a != "rate"),

@@ -90,12 +90,14 @@ tickets = Table(
     Column("rating", String(8)),
     Column("rating_comment", Text),
     Column("rated_at", DateTime(timezone=True)),
+    Column("callback_at", DateTime(timezone=True)),  # when the bot asked the citizen to rate it (回访)
     Column("nlu", JSON),
 )
 Index("ix_tickets_sender", tickets.c.sender_id, tickets.c.created_at)
 Index("ix_tickets_unit_open", tickets.c.unit_id, tickets.c.status, tickets.c.deadline)
 Index("ix_tickets_created", tickets.c.created_at)
 Index("ix_tickets_warn", tickets.c.warn_at)
+Index("ix_tickets_status_callback", tickets.c.status, tickets.c.callback_at)
 Index("ix_tickets_problem", tickets.c.street, tickets.c.category_path, tickets.c.created_at)
 
 ticket_units = Table(

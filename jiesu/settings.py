@@ -39,6 +39,8 @@ class Settings:
     # Shared secret the bot presents to the dispatch backend.
     service_token: str = "jiesu-dev-service-token"
     session_expiry_minutes: int = 60
+    # How often the bot asks the dispatch backend for resolved tickets to call back (回访); 0 = never.
+    callback_interval_seconds: float = 30.0
     model_path: Path = ROOT / "var" / "models" / "nlu.pkl"
     gazetteer_dir: Path = ROOT / "var" / "gazetteer"
     domain_path: Path = ROOT / "domain.yml"
@@ -63,6 +65,9 @@ class Settings:
             "service_token": _env("JIESU_SERVICE_TOKEN", base.service_token),
             "session_expiry_minutes": int(
                 _env("JIESU_SESSION_EXPIRY_MINUTES", str(base.session_expiry_minutes)) or 60
+            ),
+            "callback_interval_seconds": float(
+                _env("JIESU_CALLBACK_INTERVAL_SECONDS", str(base.callback_interval_seconds)) or 30
             ),
             "model_path": Path(_env("JIESU_MODEL_PATH", str(base.model_path)) or base.model_path),
             "gazetteer_dir": Path(_env("JIESU_GAZETTEER_DIR", str(base.gazetteer_dir)) or base.gazetteer_dir),

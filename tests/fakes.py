@@ -107,3 +107,53 @@ class MemoryBackend:
         if ticket is None or ticket["payload"]["sender_id"] != sender_id:
             return None
         return ticket
+
+    # The callback (回访): a test marks a ticket resolved with ``resolve``.
+    def resolve(self, ticket_id: str, resolution: str = "已修复") -> None:
+        self.tickets[ticket_id] |= {"status": "resolved", "resolution": resolution}
+
+    async def due_callbacks(self, limit: int = 50) -> list[dict[str, Any]]:
+        if self.down:
+            raise ConnectionError("backend down")
+        due = [t for t in self.tickets.values() if t["status"] == "resolved" and not t.get("asked")]
+        return [
+            {
+                "id": t["id"],
+                "sender_id": t["payload"]["sender_id"],
+                "text": t["payload"]["text"],
+                "units": t["units"],
+                "resolution": t.get("resolution"),
+            }
+            for t in due[:limit]
+        ]
+
+    async def mark_callback(self, ticket_id: str) -> bool:
+        first = not self.tickets[ticket_id].get("asked")
+        self.tickets[ticket_id]["asked"] = True
+        return first
+
+    async def rate_ticket(
+        self,
+        ticket_id: str,
+        rating: str,
+        *,
+        comment: str | None = None,
+        sender_id: str | None = None,
+        phone_last4: str | None = None,
+    ) -> dict[str, Any] | None:
+        if self.down:
+            raise ConnectionError("backend down")
+        ticket = await self.get_ticket(ticket_id, sender_id=sender_id)
+        if ticket is None:
+            return None
+        ticket |= {"rating": rating, "status": "in_progress" if rating == "不满意" else "visited"}
+        return ticket
+
+    async def comment_ticket(
+        self, ticket_id: str, comment: str, *, sender_id: str | None = None, phone_last4: str | None = None
+    ) -> bool:
+        ticket = await self.get_ticket(ticket_id, sender_id=sender_id)
+        if ticket is None:
+            return False
+        ticket.setdefault("comments", []).append(comment)
+        return True
