@@ -208,12 +208,24 @@ class TermFinder:
 
 
 class FlagFinder:
-    """Keyword flags of several kinds in one scan, with a small negation window ("没有着火" is no
-    fire). For each kind, its earliest unnegated hit wins."""
+    """Keyword flags of several kinds in one scan. For each kind, its earliest hit wins that is not
+    negated ("没有着火"), not hedged as past or possible ("上次着火", "差点着火", "防止起火": a hazard
+    is a complaint, not a call for 119 now) and not part of an exception phrase ("打不着火")."""
 
-    def __init__(self, lexicons: dict[str, dict[str, list[str]]], negations: list[str], window: int) -> None:
+    def __init__(
+        self,
+        lexicons: dict[str, dict[str, list[str]]],
+        negations: list[str],
+        window: int,
+        *,
+        hedges: list[str] | None = None,
+        hedge_window: int = 6,
+        exceptions: list[str] | None = None,
+    ) -> None:
         self.window = window
         self.negations = negations
+        self.hedges = hedges or []
+        self.hedge_window = hedge_window
         self.flag_of = {
             word: (kind, flag)
             for kind, lexicon in lexicons.items()
@@ -221,16 +233,32 @@ class FlagFinder:
             for word in words
         }
         self.matcher = LexiconMatcher(self.flag_of, min_length=1)
+        self.exceptions = sorted(set(exceptions or []), key=len, reverse=True)
+
+    def _excepted(self, text: str) -> list[tuple[int, int]]:
+        spans = []
+        for phrase in self.exceptions:
+            start = text.find(phrase)
+            while start >= 0:
+                spans.append((start, start + len(phrase)))
+                start = text.find(phrase, start + 1)
+        return spans
 
     def find(self, text: str) -> dict[str, str]:
         found: dict[str, str] = {}
+        excepted = self._excepted(text) if self.exceptions else []
         for s, e in self.matcher.find(text):
             kind, flag = self.flag_of[text[s:e]]
-            if kind in found:
+            if kind in found or any(a <= s and e <= b for a, b in excepted):
                 continue
             before = text[max(0, s - self.window) : s]
-            if not any(neg in before for neg in self.negations):
-                found[kind] = flag
+            if any(neg in before for neg in self.negations):
+                continue
+            if kind == "emergency":
+                context = text[max(0, s - self.hedge_window) : s]
+                if any(hedge in context for hedge in self.hedges):
+                    continue
+            found[kind] = flag
         return found
 
 

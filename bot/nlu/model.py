@@ -55,7 +55,12 @@ class NLUModel:
             self.regexes, self.place_names, self.terms, self.synonyms, config.min_place_length
         )
         self._flags = ent.FlagFinder(
-            {"emergency": config.emergency, "legal": config.legal}, config.negations, config.negation_window
+            {"emergency": config.emergency, "legal": config.legal},
+            config.negations,
+            config.negation_window,
+            hedges=config.emergency_hedges,
+            hedge_window=config.hedge_window,
+            exceptions=config.flag_exceptions,
         )
         markers = sorted(config.multi_problem_markers, key=len, reverse=True)
         self._markers = re.compile("|".join(re.escape(m) for m in markers)) if markers else None

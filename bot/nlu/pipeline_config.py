@@ -58,6 +58,9 @@ class PipelineConfig:
     entity_only_coverage: float = 0.6
     negation_window: int = 3
     negations: list[str] = field(default_factory=list)
+    emergency_hedges: list[str] = field(default_factory=list)
+    hedge_window: int = 6
+    flag_exceptions: list[str] = field(default_factory=list)
     emergency: dict[str, list[str]] = field(default_factory=dict)
     legal: dict[str, list[str]] = field(default_factory=dict)
     multi_problem_markers: list[str] = field(default_factory=list)
@@ -122,6 +125,9 @@ class PipelineConfig:
                 ),
                 negation_window=int(get("FlagDetector", "negation_window", base.negation_window)),
                 negations=[str(n) for n in get("FlagDetector", "negations", [])],
+                emergency_hedges=[str(n) for n in get("FlagDetector", "emergency_hedges", [])],
+                hedge_window=int(get("FlagDetector", "hedge_window", base.hedge_window)),
+                flag_exceptions=[str(n) for n in get("FlagDetector", "exceptions", [])],
                 emergency=_lexicon(get("FlagDetector", "emergency", {})),
                 legal=_lexicon(get("FlagDetector", "legal_channel", {})),
                 multi_problem_markers=[str(m) for m in get("MultiProblemDetector", "markers", [])],

@@ -107,6 +107,22 @@ def test_flags_respect_negation() -> None:
     assert flags.find("没着火") == {}
 
 
+def test_emergencies_are_happening_now_not_past_or_possible() -> None:
+    flags = FlagFinder(
+        {"emergency": {"119": ["着火", "燃气泄漏"]}, "legal": {}},
+        ["没有"],
+        3,
+        hedges=["上次", "差点", "隐患"],
+        exceptions=["打不着火"],
+    )
+    assert flags.find("楼道里着火了，快来人") == {"emergency": "119"}
+    assert flags.find("闻到很大的味，可能燃气泄漏了") == {"emergency": "119"}
+    assert flags.find("上次楼道着火以后物业还是不清理杂物") == {}
+    assert flags.find("电动车在楼道充电差点着火") == {}
+    assert flags.find("燃气灶打不着火，找谁修") == {}
+    assert flags.find("存在燃气泄漏隐患，但是厨房已经着火了") == {"emergency": "119"}
+
+
 def test_mask_replaces_entities_with_symbols(extractors: Extractors) -> None:
     same = same_length("朝阳区望京街道3号楼路灯坏了，电话13812345678")
     masked = mask(same, extractors.extract(same), {"address": "◎", "phone": "▣"})
