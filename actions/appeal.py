@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -175,7 +176,11 @@ class ValidateAppealForm(FormValidationAction):
         services = await get_services()
         jurisdiction: dict[str, Any] | None = None
         if services.resolver is not None and text:
-            resolution = services.resolver.resolve(text)
+            # An entity span may be a piece of the place ("苑西三区5号楼"): the resolver reads the
+            # whole message it came from, which is what it is built for (not a button's payload).
+            said = str(tracker.latest_message.get("text") or "")
+            place = said if text in said and not said.startswith("/") else text
+            resolution = services.resolver.resolve(place)
             jurisdiction = resolution.to_dict() if hasattr(resolution, "to_dict") else dict(resolution)
             out_of_city = (jurisdiction or {}).get("out_of_city")
             if out_of_city:
@@ -183,6 +188,13 @@ class ValidateAppealForm(FormValidationAction):
                 dispatcher.utter_message(
                     text=f"您反映的地点在{city}，不属于本市12345的受理范围，请拨打{city}的12345热线反映。"
                     "如果地点其实在本市，请告诉我具体的区和街道。"
+                )
+                return {"address": None, "jurisdiction": None}
+            choices = _address_choices(jurisdiction, place)
+            if choices:
+                dispatcher.utter_message(
+                    text="这个地点在本市有不止一处，请问是下面哪一个？都不是的话，请补充所在的区和街道。",
+                    buttons=choices,
                 )
                 return {"address": None, "jurisdiction": None}
             if jurisdiction and jurisdiction.get("district"):
@@ -221,6 +233,24 @@ class ValidateAppealForm(FormValidationAction):
             return {"confirmed": True}
         dispatcher.utter_message(response="utter_ask_what_to_correct")
         return {"confirmed": None}
+
+
+def _address_choices(jurisdiction: dict[str, Any] | None, text: str) -> list[dict[str, Any]]:
+    """Buttons for an ambiguous place (the same name under several streets): each names its chain
+    and keeps what the citizen wrote, so the answer resolves surely and the detail is not lost."""
+    if not jurisdiction or jurisdiction.get("sure"):
+        return []
+    choices: list[dict[str, Any]] = []
+    alternatives = jurisdiction.get("alternatives") or []
+    best = max((float(a.get("confidence") or 0) for a in alternatives), default=0.0)
+    # Only the real contenders: a far weaker reading ("西三村" for "天通苑西三区") is no choice.
+    for alternative in [a for a in alternatives if float(a.get("confidence") or 0) >= best / 2][:4]:
+        chain = "".join(str(alternative.get(k) or "") for k in ("district", "street", "community"))
+        if chain and chain not in (c["title"] for c in choices):
+            address = f"{chain} {text}" if text not in chain else chain
+            payload = json.dumps({"address": address}, ensure_ascii=False)
+            choices.append({"title": chain, "payload": f"/inform{payload}"})
+    return choices if len(choices) >= 2 else []
 
 
 class ActionAskCategoryConfirmed(Action):

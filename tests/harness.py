@@ -37,22 +37,30 @@ class Harness:
         )
         return [str(r.get("text")) for r in replies]
 
+    async def replies(self, text: str, sender: str = "citizen-1") -> list[dict[str, Any]]:
+        """The bot's whole messages (text and buttons)."""
+        return await self.processor.handle_message(UserMessage(text=text, sender_id=sender, channel="test"))
+
     async def slots(self, sender: str = "citizen-1") -> dict[str, Any]:
         return (await self.store.retrieve(sender)).slots
 
 
 @asynccontextmanager
 async def harness(
-    db_url: str, understanding: Understanding | None = None, **processor_kwargs: Any
+    db_url: str, understanding: Understanding | None = None, *, routing: bool = False, **processor_kwargs: Any
 ) -> AsyncIterator[Harness]:
+    """``routing``: the real address resolver and router (the gazetteer must be built)."""
     settings = Settings.from_env(db_url=db_url)
     database = await open_database(db_url)
     domain = Domain.load(settings.domain_path)
     backend = MemoryBackend()
     outbox = Outbox(database)
     policy = policy_settings(settings.config_path)
+    resolver, router = action_services.load_routing(settings) if routing else (None, None)
     action_services.configure(
-        action_services.Services(settings=settings, outbox=outbox, backend=backend, policy=policy)
+        action_services.Services(
+            settings=settings, outbox=outbox, backend=backend, policy=policy, resolver=resolver, router=router
+        )
     )
     store = SQLTrackerStore(database, domain)
     processor = MessageProcessor(
