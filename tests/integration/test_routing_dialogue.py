@@ -29,7 +29,9 @@ async def test_an_ambiguous_place_is_asked_with_buttons_and_routed(tmp_path: Pat
         assert (await h.slots())["address"] is None
 
         payload = question["buttons"][1]["payload"]
-        assert json.loads(payload.removeprefix("/inform"))["address"] == "昌平区天通苑南街道 天通苑西三区5号楼"
+        assert (
+            json.loads(payload.removeprefix("/inform"))["address"] == "昌平区天通苑南街道 天通苑西三区5号楼"
+        )
         assert any("电话" in r for r in await h.say(payload))
         slots = await h.slots()
         assert slots["jurisdiction"]["street"] == "天通苑南街道" and slots["jurisdiction"]["sure"]
